@@ -1,0 +1,53 @@
+# Everyday commands. `make help` lists them; `make test` and `make run` set up what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := .cluster
+KUBECTL := $(STATE)/bin/kubectl --kubeconfig $(STATE)/kubeconfig
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
+	touch $@
+
+.PHONY: setup
+setup: $(BIN)/.installed ## Create the virtualenv from the hash-pinned lock.
+
+.PHONY: binaries
+binaries: setup ## Find or build the control plane's binaries (a cold build takes minutes).
+	$(BIN)/python -m localcluster build
+
+.PHONY: cluster
+cluster: binaries ## Start the local control plane in the background (idempotent).
+	$(BIN)/python -m localcluster --state-dir $(STATE) up
+
+.PHONY: cluster-down
+cluster-down: setup ## Stop the local control plane; nothing is left running.
+	$(BIN)/python -m localcluster --state-dir $(STATE) down
+
+.PHONY: lint
+lint: setup ## ruff (format and lint) and mypy strict.
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+.PHONY: format
+format: setup ## Format and fix what ruff can fix.
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: unit
+unit: setup ## The fast tests, no cluster.
+	$(BIN)/pytest -m "not integration"
+
+.PHONY: test
+test: lint binaries ## Lint, type-check, and run every test against the local control plane.
+	$(BIN)/pytest

@@ -1,0 +1,229 @@
+"""Builds the control plane's binaries from Go modules served by the module proxy.
+
+Kubernetes and etcd publish main modules whose go.mod replaces their own sub-modules with paths
+inside their source trees, so `go install module@version` refuses them. Each build here writes a
+small wrapper module that requires the main module and replaces every such sub-module with its
+published release, derived from the main module's own go.mod rather than typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+KUBERNETES_MODULE = "k8s.io/kubernetes"
+ETCD_SERVER_MODULE = "go.etcd.io/etcd/server/v3"
+KWOK_MODULE = "sigs.k8s.io/kwok"
+
+_REPLACE_BLOCK = re.compile(r"^replace \($(?P<body>.*?)^\)$", re.MULTILINE | re.DOTALL)
+_REPLACE_LINE = re.compile(r"^replace (?P<line>.+)$", re.MULTILINE)
+
+
+class BuildError(RuntimeError):
+    """A Go build failed; the message names the module, the version and the tool's output."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to build a set of binaries from one Go module at one version."""
+
+    name: str
+    module: str
+    version: str
+    packages: tuple[str, ...]
+    ldflags: str = ""
+    wrapper_main: str | None = None
+    """Source of a main.go for modules that publish no main package of their own."""
+
+    def describe(self) -> str:
+        return f"{self.module}@{self.version}"
+
+
+def kubernetes_recipe(version: str) -> Recipe:
+    """The Kubernetes components, stamped with their real version."""
+    major, minor = version.lstrip("v").split(".")[:2]
+    stamp = {
+        "gitVersion": version,
+        "gitMajor": major,
+        "gitMinor": minor,
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+    }
+    ldflags = ["-s", "-w"]
+    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        ldflags += [f"-X {package}.{key}={value}" for key, value in stamp.items()]
+    commands = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+    return Recipe(
+        name="kubernetes",
+        module=KUBERNETES_MODULE,
+        version=version,
+        packages=tuple(f"{KUBERNETES_MODULE}/cmd/{command}" for command in commands),
+        ldflags=" ".join(ldflags),
+    )
+
+
+def etcd_recipe(version: str) -> Recipe:
+    """etcd's server, through a three-line main that calls the server's own entry point."""
+    main = (
+        'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\n'
+        "func main() { etcdmain.Main(os.Args) }\n"
+    )
+    return Recipe(
+        name="etcd",
+        module=ETCD_SERVER_MODULE,
+        version=version,
+        packages=(".",),
+        ldflags="-s -w",
+        wrapper_main=main,
+    )
+
+
+def kwok_recipe(version: str) -> Recipe:
+    """kwok, which plays the kubelet for fake nodes so that pods become ready."""
+    return Recipe(
+        name="kwok",
+        module=KWOK_MODULE,
+        version=version,
+        packages=(f"{KWOK_MODULE}/cmd/kwok",),
+        ldflags=f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={version}",
+    )
+
+
+def build(recipe: Recipe, destination: Path) -> list[Path]:
+    """Build every package of the recipe into `destination` and return the binaries' paths.
+
+    The destination is filled atomically: a failed build leaves nothing behind, so a cache
+    folder either holds a complete build or does not exist.
+    """
+    go = shutil.which("go")
+    if go is None:
+        raise BuildError(
+            "the Go toolchain (go) is not on PATH; it is needed to build " + recipe.name
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-wrapper-") as scratch:
+        workdir = Path(scratch)
+        staging = destination.parent / f".{destination.name}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        env = _go_env()
+        started = time.monotonic()
+        _progress(f"building {recipe.describe()} (a cold build takes several minutes)")
+        _write_wrapper(go, recipe, workdir, env)
+        _progress(f"compiling {', '.join(_short(package) for package in recipe.packages)}")
+        _run(
+            [
+                go,
+                "build",
+                "-trimpath",
+                "-ldflags",
+                recipe.ldflags,
+                "-o",
+                f"{staging}/",
+                *recipe.packages,
+            ],
+            recipe,
+            workdir,
+            env,
+        )
+        if recipe.wrapper_main is not None:
+            (staging / "wrapper").rename(staging / recipe.name)
+        shutil.rmtree(destination, ignore_errors=True)
+        staging.rename(destination)
+        _progress(f"built {recipe.describe()} in {time.monotonic() - started:.0f}s")
+    return sorted(destination.iterdir())
+
+
+def _write_wrapper(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> None:
+    """Write go.mod (and main.go when needed) and resolve the wrapper's dependencies."""
+    main_gomod = _download_gomod(go, recipe, workdir, env)
+    replaces = [
+        f"replace {module} => {module} {_sibling_version(recipe, module)}"
+        for module in local_replacements(main_gomod)
+    ]
+    lines = ["module wrapper", "", f"go {_go_directive(main_gomod)}", "", *replaces, ""]
+    (workdir / "go.mod").write_text("\n".join(lines))
+    if recipe.wrapper_main is not None:
+        (workdir / "main.go").write_text(recipe.wrapper_main)
+        _run([go, "get", f"{recipe.module}@{recipe.version}"], recipe, workdir, env)
+        _run([go, "mod", "tidy"], recipe, workdir, env)
+    else:
+        tools = [f"{package}@{recipe.version}" for package in recipe.packages]
+        _run([go, "get", "-tool", *tools], recipe, workdir, env)
+
+
+def local_replacements(gomod: str) -> list[str]:
+    """The modules that a go.mod replaces with a path inside its own source tree."""
+    lines: list[str] = []
+    for block in _REPLACE_BLOCK.finditer(gomod):
+        lines += block.group("body").strip().splitlines()
+    lines += [match.group("line") for match in _REPLACE_LINE.finditer(gomod)]
+    modules = []
+    for line in lines:
+        left, _, right = line.partition("=>")
+        target = right.split()
+        if target and target[0].startswith(("./", "../")) and "FORBIDDEN" not in target[0]:
+            modules.append(left.split()[0])
+    return modules
+
+
+def _sibling_version(recipe: Recipe, module: str) -> str:
+    """The published version of a sub-module released together with the main module.
+
+    Kubernetes publishes its staging modules as v0.MINOR.PATCH beside v1.MINOR.PATCH; etcd
+    publishes its sub-modules at the same version as the server.
+    """
+    if recipe.module == KUBERNETES_MODULE and module.startswith("k8s.io/"):
+        return "v0." + recipe.version.lstrip("v").split(".", 1)[1]
+    return recipe.version
+
+
+def _download_gomod(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> str:
+    result = _run(
+        [go, "mod", "download", "-json", f"{recipe.module}@{recipe.version}"], recipe, workdir, env
+    )
+    info = json.loads(result)
+    if "Error" in info:
+        raise BuildError(f"{recipe.describe()}: {info['Error']}")
+    return Path(info["GoMod"]).read_text()
+
+
+def _go_directive(gomod: str) -> str:
+    match = re.search(r"^go (\S+)$", gomod, re.MULTILINE)
+    return match.group(1) if match else "1.24"
+
+
+def _go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"CGO_ENABLED": "0", "GOWORK": "off", "GOFLAGS": "-buildvcs=false -mod=mod"})
+    return env
+
+
+def _run(command: Sequence[str], recipe: Recipe, workdir: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        command, cwd=workdir, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()
+        raise BuildError(
+            f"building {recipe.describe()} failed: `{' '.join(command[:3])} ...` "
+            f"exited {result.returncode}:\n{output}"
+        )
+    return result.stdout
+
+
+def _short(package: str) -> str:
+    return package.rsplit("/", 1)[-1] if package != "." else "main"
+
+
+def _progress(message: str) -> None:
+    print(f"localcluster: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,40 @@
+"""Fixtures for the tests that need a real control plane: one cluster for the whole session.
+
+The cluster is built from source on first use (minutes) and started from cached binaries
+afterwards (seconds). If it cannot start, every test that needs it errors with the reason: an
+integration test never passes or skips without a real API server behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localcluster import LocalCluster
+from localcluster.access import ClusterAccess
+
+_cluster_logs: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]:
+    """A running control plane with RBAC, an audit log, controllers, a scheduler and kwok."""
+    running = LocalCluster.start(tmp_path_factory.mktemp("localcluster"))
+    _cluster_logs.append(running.logs)
+    access = ClusterAccess(running)
+    try:
+        yield access
+    finally:
+        access.close()
+        running.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Point a failing integration test at the control plane's component logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _cluster_logs:
+        report.sections.append(("control plane logs", f"component logs: {_cluster_logs[-1]}"))
