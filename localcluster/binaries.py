@@ -7,11 +7,13 @@ cache, keyed by component and version. What is found nowhere is built from Go mo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ ETCD_VERSION = "v3.6.17"
 KWOK_VERSION = "v0.8.0"
 
 # Bump when the way binaries are built changes, so that stale caches are not reused.
-_RECIPE_REVISION = "1"
+_RECIPE_REVISION = "2"
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,25 @@ def resolve(names: Iterable[str], *, build: bool = True) -> dict[str, Path]:
             if not build:
                 raise FileNotFoundError(f"{name} is neither installed nor built yet")
             recipe = component.recipe()
-            gobuild.build(recipe, cache_folder(recipe))
+            with _build_lock():
+                # Another process may have built it while this one waited for the lock.
+                if _find_cached(component) is None:
+                    gobuild.build(recipe, cache_folder(recipe))
             path = _find_cached(component)
             if path is None:
                 raise gobuild.BuildError(f"building {recipe.describe()} produced no {name}")
         found[name] = path
     return found
+
+
+@contextlib.contextmanager
+def _build_lock() -> Iterator[None]:
+    """Serialise builds across processes, so that two test runs never build the same thing."""
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _find_installed(component: Component) -> Path | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -77,9 +78,13 @@ class LocalCluster:
 
     def admin_client(self, timeout: float = 30.0) -> httpx.Client:
         """An HTTP client authenticated as a cluster admin (group system:masters)."""
-        return httpx.Client(
-            base_url=self.server, verify=str(self.ca_file), cert=self.admin_cert, timeout=timeout
-        )
+        context = self.tls_context()
+        context.load_cert_chain(*self.admin_cert)
+        return httpx.Client(base_url=self.server, verify=context, timeout=timeout)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """A TLS context that trusts the cluster's CA and nothing else."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def running(self) -> bool:
         """Whether every recorded process is alive and the API server answers ready."""
@@ -292,7 +297,7 @@ def _controller_manager_command(
         "--controllers=*",
         f"--root-ca-file={certificates.ca.cert}",
         f"--service-account-private-key-file={certificates.service_account_key}",
-        "--use-service-account-credentials=false",
+        "--use-service-account-credentials=true",
         "--v=1",
     ]
 
@@ -319,6 +324,8 @@ def _kwok_command(cluster: LocalCluster) -> list[str]:
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
         "--node-ip=10.0.1.1",
         "--cidr=10.0.2.0/24",
+        "--node-lease-duration-seconds=40",
+        f"--config={(cluster.bin_dir / 'kwok').resolve().parent / 'kwok-stages.yaml'}",
         f"--server-address=127.0.0.1:{processes.free_port()}",
     ]
 

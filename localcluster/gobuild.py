@@ -43,6 +43,8 @@ class Recipe:
     ldflags: str = ""
     wrapper_main: str | None = None
     """Source of a main.go for modules that publish no main package of their own."""
+    bundles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Files to write beside the binaries: (name, globs of YAML files in the module's source)."""
 
     def describe(self) -> str:
         return f"{self.module}@{self.version}"
@@ -95,6 +97,18 @@ def kwok_recipe(version: str) -> Recipe:
         version=version,
         packages=(f"{KWOK_MODULE}/cmd/kwok",),
         ldflags=f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={version}",
+        # kwok starts with no behaviour at all: its stages say how fake nodes and pods evolve.
+        # These are the "fast" stages kwok publishes, with node heartbeats through leases.
+        bundles=(
+            (
+                "kwok-stages.yaml",
+                (
+                    "kustomize/stage/node/fast/*.yaml",
+                    "kustomize/stage/node/heartbeat-with-lease/*.yaml",
+                    "kustomize/stage/pod/fast/*.yaml",
+                ),
+            ),
+        ),
     )
 
 
@@ -110,15 +124,18 @@ def build(recipe: Recipe, destination: Path) -> list[Path]:
             "the Go toolchain (go) is not on PATH; it is needed to build " + recipe.name
         )
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-wrapper-") as scratch:
-        workdir = Path(scratch)
-        staging = destination.parent / f".{destination.name}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
+    with (
+        tempfile.TemporaryDirectory(prefix=f"{recipe.name}-wrapper-") as scratch,
+        tempfile.TemporaryDirectory(prefix=f".{destination.name}.", dir=destination.parent) as out,
+    ):
+        workdir, staging = Path(scratch), Path(out) / "bin"
         staging.mkdir()
         env = _go_env()
         started = time.monotonic()
         _progress(f"building {recipe.describe()} (a cold build takes several minutes)")
-        _write_wrapper(go, recipe, workdir, env)
+        source = _write_wrapper(go, recipe, workdir, env)
+        for name, patterns in recipe.bundles:
+            _write_bundle(staging / name, source, patterns)
         _progress(f"compiling {', '.join(_short(package) for package in recipe.packages)}")
         _run(
             [
@@ -137,15 +154,17 @@ def build(recipe: Recipe, destination: Path) -> list[Path]:
         )
         if recipe.wrapper_main is not None:
             (staging / "wrapper").rename(staging / recipe.name)
-        shutil.rmtree(destination, ignore_errors=True)
-        staging.rename(destination)
+        if not destination.exists():
+            staging.rename(destination)
         _progress(f"built {recipe.describe()} in {time.monotonic() - started:.0f}s")
     return sorted(destination.iterdir())
 
 
-def _write_wrapper(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> None:
-    """Write go.mod (and main.go when needed) and resolve the wrapper's dependencies."""
-    main_gomod = _download_gomod(go, recipe, workdir, env)
+def _write_wrapper(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> Path:
+    """Write go.mod (and main.go when needed), resolve the wrapper's dependencies, and return
+    the folder holding the main module's source."""
+    source = _download(go, recipe, workdir, env)
+    main_gomod = (source / "go.mod").read_text()
     replaces = [
         f"replace {module} => {module} {_sibling_version(recipe, module)}"
         for module in local_replacements(main_gomod)
@@ -159,6 +178,18 @@ def _write_wrapper(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) 
     else:
         tools = [f"{package}@{recipe.version}" for package in recipe.packages]
         _run([go, "get", "-tool", *tools], recipe, workdir, env)
+    return source
+
+
+def _write_bundle(target: Path, source: Path, patterns: Sequence[str]) -> None:
+    """Concatenate the YAML documents matched by `patterns` into one multi-document file."""
+    documents = [
+        path.read_text().strip()
+        for pattern in patterns
+        for path in sorted(source.glob(pattern))
+        if not path.name.startswith("kustomization")
+    ]
+    target.write_text("\n---\n".join(documents) + "\n")
 
 
 def local_replacements(gomod: str) -> list[str]:
@@ -187,14 +218,14 @@ def _sibling_version(recipe: Recipe, module: str) -> str:
     return recipe.version
 
 
-def _download_gomod(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> str:
+def _download(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) -> Path:
     result = _run(
         [go, "mod", "download", "-json", f"{recipe.module}@{recipe.version}"], recipe, workdir, env
     )
     info = json.loads(result)
     if "Error" in info:
         raise BuildError(f"{recipe.describe()}: {info['Error']}")
-    return Path(info["GoMod"]).read_text()
+    return Path(info["Dir"])
 
 
 def _go_directive(gomod: str) -> str:

@@ -22,7 +22,7 @@ def _unique(prefix: str) -> str:
 def _as_token(cluster: ClusterAccess, token: str) -> httpx.Client:
     return httpx.Client(
         base_url=cluster.cluster.server,
-        verify=str(cluster.cluster.ca_file),
+        verify=cluster.cluster.tls_context(),
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
@@ -59,7 +59,11 @@ def test_service_account_without_rules_is_forbidden_until_a_role_binds_it(
             f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
             {
                 "metadata": {"name": "read-configmaps"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "read-configmaps"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "read-configmaps",
+                },
                 "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
             },
         )
@@ -195,7 +199,10 @@ def test_crd_applied_with_kubectl_serves_its_resource_and_rejects_invalid_object
     cluster.kubectl(
         "wait", "--for=condition=Established", "crd/widgets.test.localcluster.dev", "--timeout=60s"
     )
-    widget = "apiVersion: test.localcluster.dev/v1\nkind: Widget\nmetadata: {{name: {0}}}\nspec: {{size: {1}}}\n"
+    widget = (
+        "apiVersion: test.localcluster.dev/v1\nkind: Widget\n"
+        "metadata: {{name: {0}}}\nspec: {{size: {1}}}\n"
+    )
 
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input_text=widget.format("small", 3))
     refused = cluster.kubectl(
