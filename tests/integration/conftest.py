@@ -7,7 +7,7 @@ integration test never passes or skips without a real API server behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,10 +31,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]
         running.stop()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Point a failing integration test at the control plane's component logs."""
-    outcome = yield
-    report = outcome.get_result()
+    report = yield
     if report.failed and _cluster_logs:
         report.sections.append(("control plane logs", f"component logs: {_cluster_logs[-1]}"))
+    return report
