@@ -14,6 +14,7 @@ import pytest
 
 from localcluster import LocalCluster
 from localcluster.access import ClusterAccess
+from tests.integration.harness import REPO
 
 _cluster_logs: list[Path] = []
 
@@ -29,6 +30,24 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]
     finally:
         access.close()
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def installed(cluster: ClusterAccess) -> ClusterAccess:
+    """The Namespace, the CRD and rbac/, applied with kubectl as a user would."""
+    cluster.kubectl(
+        "apply",
+        "-f",
+        str(REPO / "manifests" / "00-namespace.yaml"),
+        "-f",
+        str(REPO / "manifests" / "10-crd.yaml"),
+        "-f",
+        str(REPO / "rbac"),
+    )
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "crd/staticsites.sites.example.com", "--timeout=60s"
+    )
+    return cluster
 
 
 @pytest.hookimpl(wrapper=True)
