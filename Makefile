@@ -33,6 +33,10 @@ cluster: binaries ## Start the local control plane in the background (idempotent
 cluster-down: setup ## Stop the local control plane; nothing is left running.
 	$(BIN)/python -m localcluster --state-dir $(STATE) down
 
+.PHONY: run
+run: cluster ## Run the operator as its ServiceAccount against the local control plane.
+	scripts/run-local.sh
+
 .PHONY: lint
 lint: setup ## ruff (format and lint) and mypy strict.
 	$(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""Checks of the shipped files (image, manifests, skaffold config) that need no cluster."""
