@@ -22,6 +22,8 @@ from localcluster import gobuild
 KUBERNETES_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.17"
 KWOK_VERSION = "v0.8.0"
+SKAFFOLD_VERSION = "v2.19.0"
+SKAFFOLD_SCHEMA = "v4beta14"
 
 # Bump when the way binaries are built changes, so that stale caches are not reused.
 _RECIPE_REVISION = "2"
@@ -74,6 +76,13 @@ COMPONENTS: dict[str, Component] = {
     "kubectl": Component("kubectl", _kubernetes, ("version", "--client"), _kubectl_skew),
     "kwok": Component(
         "kwok", lambda: gobuild.kwok_recipe(KWOK_VERSION), ("--version",), lambda _: True
+    ),
+    # Not part of the cluster: the tests use it to check skaffold.yaml.
+    "skaffold": Component(
+        "skaffold",
+        lambda: gobuild.skaffold_recipe(SKAFFOLD_VERSION, SKAFFOLD_SCHEMA),
+        ("version",),
+        lambda _: False,
     ),
 }
 

@@ -23,6 +23,7 @@ from pathlib import Path
 KUBERNETES_MODULE = "k8s.io/kubernetes"
 ETCD_SERVER_MODULE = "go.etcd.io/etcd/server/v3"
 KWOK_MODULE = "sigs.k8s.io/kwok"
+SKAFFOLD_MODULE = "github.com/GoogleContainerTools/skaffold/v2"
 
 _REPLACE_BLOCK = re.compile(r"^replace \($(?P<body>.*?)^\)$", re.MULTILINE | re.DOTALL)
 _REPLACE_LINE = re.compile(r"^replace (?P<line>.+)$", re.MULTILINE)
@@ -43,6 +44,8 @@ class Recipe:
     ldflags: str = ""
     wrapper_main: str | None = None
     """Source of a main.go for modules that publish no main package of their own."""
+    copy_module_replacements: bool = False
+    """Whether the main module's replacements of one module by another must be kept too."""
     bundles: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Files to write beside the binaries: (name, globs of YAML files in the module's source)."""
 
@@ -112,6 +115,20 @@ def kwok_recipe(version: str) -> Recipe:
     )
 
 
+def skaffold_recipe(version: str, schema: str) -> Recipe:
+    """skaffold, for checking skaffold.yaml, with the JSON schema of the config version in use."""
+    return Recipe(
+        name="skaffold",
+        module=SKAFFOLD_MODULE,
+        version=version,
+        packages=(f"{SKAFFOLD_MODULE}/cmd/skaffold",),
+        ldflags=f"-s -w -X {SKAFFOLD_MODULE}/pkg/skaffold/version.version={version}",
+        # skaffold pins several dependencies below what its other dependencies ask for.
+        copy_module_replacements=True,
+        bundles=((f"skaffold-{schema}.json", (f"docs-v2/content/en/schemas/{schema}.json",)),),
+    )
+
+
 def build(recipe: Recipe, destination: Path) -> list[Path]:
     """Build every package of the recipe into `destination` and return the binaries' paths.
 
@@ -169,6 +186,8 @@ def _write_wrapper(go: str, recipe: Recipe, workdir: Path, env: dict[str, str]) 
         f"replace {module} => {module} {_sibling_version(recipe, module)}"
         for module in local_replacements(main_gomod)
     ]
+    if recipe.copy_module_replacements:
+        replaces += [f"replace {line}" for line in module_replacements(main_gomod)]
     lines = ["module wrapper", "", f"go {_go_directive(main_gomod)}", "", *replaces, ""]
     (workdir / "go.mod").write_text("\n".join(lines))
     if recipe.wrapper_main is not None:
@@ -194,17 +213,26 @@ def _write_bundle(target: Path, source: Path, patterns: Sequence[str]) -> None:
 
 def local_replacements(gomod: str) -> list[str]:
     """The modules that a go.mod replaces with a path inside its own source tree."""
-    lines: list[str] = []
-    for block in _REPLACE_BLOCK.finditer(gomod):
-        lines += block.group("body").strip().splitlines()
-    lines += [match.group("line") for match in _REPLACE_LINE.finditer(gomod)]
     modules = []
-    for line in lines:
+    for line in _replace_lines(gomod):
         left, _, right = line.partition("=>")
         target = right.split()
         if target and target[0].startswith(("./", "../")) and "FORBIDDEN" not in target[0]:
             modules.append(left.split()[0])
     return modules
+
+
+def module_replacements(gomod: str) -> list[str]:
+    """The replace directives of a go.mod that point at another module version, verbatim."""
+    return [line for line in _replace_lines(gomod) if len(line.partition("=>")[2].split()) == 2]
+
+
+def _replace_lines(gomod: str) -> list[str]:
+    lines: list[str] = []
+    for block in _REPLACE_BLOCK.finditer(gomod):
+        lines += block.group("body").strip().splitlines()
+    lines += [match.group("line") for match in _REPLACE_LINE.finditer(gomod)]
+    return [line.split("//")[0].strip() for line in lines if "=>" in line.split("//")[0]]
 
 
 def _sibling_version(recipe: Recipe, module: str) -> str:

@@ -15,7 +15,6 @@ MANIFESTS = REPO / "manifests"
 RBAC = REPO / "rbac"
 EXAMPLES = REPO / "examples"
 DOCKERFILE = REPO / "Dockerfile"
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 OPERATOR_NAMESPACE = "staticsite-system"
 OPERATOR_NAME = "staticsite-operator"
