@@ -129,11 +129,19 @@ class ClusterAccess:
             event for event in read_audit_log(self.cluster.audit_log) if _user(event) == username
         ]
 
-    def kubectl(self, *args: str, input_text: str | None = None, check: bool = True) -> str:
-        """Run the real kubectl as the admin and return its standard output."""
+    def kubectl(
+        self,
+        *args: str,
+        input_text: str | None = None,
+        check: bool = True,
+        cwd: Path | None = None,
+    ) -> str:
+        """Run the real kubectl as the admin and return its standard output (and, when `check`
+        is false, its standard error after it)."""
         result = subprocess.run(
             [str(self.cluster.kubectl_path()), f"--kubeconfig={self.cluster.kubeconfig}", *args],
             input=input_text,
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=120,

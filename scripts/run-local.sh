@@ -36,9 +36,15 @@ unset KUBECONFIG
 
 .venv/bin/staticsite-operator run &
 operator=$!
-(while sleep 600; do write_token; done) &
+(while sleep 600; do write_token; done) </dev/null >/dev/null 2>&1 &
 renewer=$!
-trap 'kill "$renewer" 2>/dev/null; kill -TERM "$operator" 2>/dev/null; wait "$operator"' EXIT
+stop() {
+  pkill -P "$renewer" 2>/dev/null || true
+  kill "$renewer" 2>/dev/null || true
+  kill -TERM "$operator" 2>/dev/null || true
+  wait "$operator" || true
+}
+trap stop EXIT
 
 "${kubectl[@]}" apply -f examples/staticsite.yaml
 "${kubectl[@]}" wait --for=condition=Ready staticsite/hello -n "$namespace" --timeout=120s
