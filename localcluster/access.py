@@ -4,6 +4,7 @@ one user, and the real kubectl."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -177,6 +178,18 @@ class ClusterAccess:
                 return
             time.sleep(0.2)
         raise AssertionError(f"{path} still exists after {timeout}s")
+
+
+@contextlib.contextmanager
+def started_cluster(state_dir: Path, *, with_kwok: bool = True) -> Iterator[ClusterAccess]:
+    """Start a control plane in `state_dir`, yield admin access to it, and stop it afterwards."""
+    running = LocalCluster.start(state_dir, with_kwok=with_kwok)
+    access = ClusterAccess(running)
+    try:
+        yield access
+    finally:
+        access.close()
+        running.stop()
 
 
 def service_account_username(namespace: str, name: str) -> str:

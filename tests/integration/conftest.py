@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from localcluster import LocalCluster
-from localcluster.access import ClusterAccess
+from localcluster.access import ClusterAccess, started_cluster
 from tests.integration.harness import REPO
 
 _cluster_logs: list[Path] = []
@@ -22,14 +21,9 @@ _cluster_logs: list[Path] = []
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]:
     """A running control plane with RBAC, an audit log, controllers, a scheduler and kwok."""
-    running = LocalCluster.start(tmp_path_factory.mktemp("localcluster"))
-    _cluster_logs.append(running.logs)
-    access = ClusterAccess(running)
-    try:
+    with started_cluster(tmp_path_factory.mktemp("localcluster")) as access:
+        _cluster_logs.append(access.cluster.logs)
         yield access
-    finally:
-        access.close()
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from localcluster import LocalCluster
-from localcluster.access import ClusterAccess
+from localcluster.access import ClusterAccess, started_cluster
 from tests.integration.harness import OPERATOR_NAMESPACE, REPO
 
 pytestmark = pytest.mark.integration
@@ -31,13 +30,8 @@ README = (REPO / "README.md").read_text()
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]:
     """A control plane on which nothing of the operator was ever installed."""
-    running = LocalCluster.start(tmp_path_factory.mktemp("fresh-cluster"))
-    access = ClusterAccess(running)
-    try:
+    with started_cluster(tmp_path_factory.mktemp("fresh-cluster")) as access:
         yield access
-    finally:
-        access.close()
-        running.stop()
 
 
 def _readme_command(fresh: ClusterAccess, line: str, *extra: str) -> str:

@@ -46,6 +46,13 @@ def test_kopf_runs_standalone_without_scanning_or_posting() -> None:
     assert settings.posting.enabled is False
 
 
+def test_watches_are_restarted_every_few_minutes_with_fresh_credentials() -> None:
+    settings = make_kopf_settings(CONTROLLER.owned, CONTROLLER.owned_labels)
+
+    assert settings.watching.server_timeout == 300
+    assert settings.watching.client_timeout > settings.watching.server_timeout
+
+
 def test_owned_kinds_are_watched_through_a_server_side_label_selector() -> None:
     settings = make_kopf_settings(CONTROLLER.owned, CONTROLLER.owned_labels)
 

@@ -28,6 +28,8 @@ from staticsite.machinery.resources import JsonObject, ObjectKey, ResourceRef
 LOGIN_LIFETIME = datetime.timedelta(seconds=60)
 GRACEFUL_EXIT_TIMEOUT = 20.0
 
+WATCH_SERVER_TIMEOUT = 300
+
 # Handler ids are pinned: kopf derives them from function names otherwise.
 PRIMARY_INDEX = "primary_objects"
 OWNED_INDEX = "owned_objects"
@@ -40,6 +42,11 @@ def make_kopf_settings(owned: tuple[ResourceRef, ...], labels: Mapping[str, str]
     settings.scanning.disabled = True
     settings.posting.enabled = False
     settings.process.ultimate_exiting_timeout = GRACEFUL_EXIT_TIMEOUT
+    # Watches end and restart every few minutes: a stream that silently stalled is replaced,
+    # and a restarted watch authenticates with the current token after a rotation.
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 30
+    settings.watching.connect_timeout = 30
     selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
     for resource in owned:
         settings.watching.label_selectors[resource.group, resource.version, resource.plural] = (
