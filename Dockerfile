@@ -21,16 +21,15 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 
 # Dependencies first, so that this layer is reused while only the operator's code changes.
-# Wheels only: nothing is compiled, and every file is checked against the lock's hashes.
-COPY requirements.lock ./
+# Wheels only: nothing is compiled, and every file is checked against the locks' hashes. The
+# build backend comes from its own lock, so installing the package below fetches nothing.
+COPY requirements.lock requirements-build.lock ./
 RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: \
-        -r requirements.lock
+        -r requirements.lock -r requirements-build.lock
 
-# TODO: pip fetches the build backend (setuptools, from pyproject.toml) without a hash check;
-# install it from a hash-locked build requirements file once the repository has one.
 COPY pyproject.toml README.md ./
 COPY operator/ operator/
-RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . \
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps --no-build-isolation . \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
 
 

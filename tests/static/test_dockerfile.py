@@ -69,7 +69,8 @@ def test_both_stages_start_from_the_same_digest_pinned_python_image(
 def test_dependencies_are_installed_from_the_hash_locked_wheels_only(
     instructions: list[Instruction],
 ) -> None:
-    """No resolver, no sdist builds, no unpinned download for the runtime dependencies."""
+    """No resolver, no sdist builds, no unpinned download: not for the runtime dependencies,
+    and not for the build backend that installs the package itself."""
     installs = [
         command
         for i in _stage(instructions, 0)
@@ -80,8 +81,9 @@ def test_dependencies_are_installed_from_the_hash_locked_wheels_only(
 
     lock_install, package_install = installs
     assert {"--require-hashes", "--no-deps", "--only-binary=:all:"} <= set(lock_install)
-    assert lock_install[-2:] == ["-r", "requirements.lock"]
-    assert package_install[-2:] == ["--no-deps", "."]
+    assert lock_install[-4:] == ["-r", "requirements.lock", "-r", "requirements-build.lock"]
+    assert {"--no-deps", "--no-build-isolation"} <= set(package_install)
+    assert package_install[-1] == "."
 
 
 def test_the_runtime_stage_gets_only_the_virtualenv(instructions: list[Instruction]) -> None:
@@ -154,5 +156,6 @@ def test_the_build_context_excludes_local_state() -> None:
         "!pyproject.toml",
         "!README.md",
         "!requirements.lock",
+        "!requirements-build.lock",
         "!operator/",
     }
