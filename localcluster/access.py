@@ -168,7 +168,12 @@ class ClusterAccess:
             else:
                 last = f"{response.status_code}: {response.text}"
             time.sleep(interval)
-        raise AssertionError(f"{path} did not reach the expected state in {timeout}s; last: {last}")
+        shown = str(last)
+        if len(shown) > 3000:
+            shown = shown[:3000] + " ..."
+        raise AssertionError(
+            f"{path} did not reach the expected state in {timeout}s; last: {shown}"
+        )
 
     def wait_gone(self, path: str, timeout: float = 60.0) -> None:
         """Poll until the object is not found."""
