@@ -39,6 +39,10 @@ cluster-down: setup ## Stop the local control plane; nothing is left running.
 run: cluster ## Run the operator as its ServiceAccount against the local control plane.
 	scripts/run-local.sh
 
+.PHONY: bench
+bench: binaries ## Measure the operator on a fresh local control plane; prints figures.
+	$(BIN)/python -m bench.operator_bench $(BENCH_ARGS)
+
 .PHONY: lint
 lint: setup ## ruff (format and lint) and mypy strict.
 	$(BIN)/ruff format --check .
