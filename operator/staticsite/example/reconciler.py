@@ -74,10 +74,11 @@ async def reconcile(ctx: ReconcileContext, key: ObjectKey) -> Outcome:
     )
     if status_changed(status, site.get("status")):
         try:
-            await ctx.applier.apply_status(STATICSITE, key, status)
+            stored_site = await ctx.applier.apply_status(STATICSITE, key, status)
         except NotFoundError:
             log.debug("site deleted before its status was written")
             return Outcome.UNCHANGED
+        ctx.view.remember_write(key, site, stored_site)
         changed = True
         log.info("status updated", ready=_ready(status), ready_replicas=status["readyReplicas"])
 

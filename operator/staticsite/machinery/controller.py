@@ -73,6 +73,9 @@ class ObjectView:
     def __init__(self) -> None:
         self._primaries: Mapping[ObjectKey, Iterable[JsonObject]] = {}
         self._owned: Mapping[ObjectKey, Iterable[JsonObject]] = {}
+        # Primary objects this process wrote, by key: (the resourceVersion the write was based
+        # on, the object the server returned). Kept until the watch shows another version.
+        self._written: dict[ObjectKey, tuple[str | None, JsonObject]] = {}
 
     def bind(
         self,
@@ -87,7 +90,21 @@ class ObjectView:
         bodies = list(self._primaries.get(key, ()))
         live = [b for b in bodies if not b.get("metadata", {}).get("deletionTimestamp")]
         candidates = live or bodies
-        return candidates[-1] if candidates else None
+        seen = candidates[-1] if candidates else None
+        written = self._written.get(key) if seen is not None else self._written.pop(key, None)
+        if seen is None or written is None:
+            return seen
+        based_on, stored = written
+        if _resource_version(seen) == based_on:
+            # The watch has not delivered this process's own write yet: the write is newer.
+            return stored
+        del self._written[key]
+        return seen
+
+    def remember_write(self, key: ObjectKey, based_on: JsonObject, stored: JsonObject) -> None:
+        """Record the object a write of `key` returned, so that the passes that run before the
+        watch delivers it compare against what is stored rather than the older version."""
+        self._written[key] = (_resource_version(based_on), stored)
 
     def owned(self, key: ObjectKey, resource: ResourceRef, name: str) -> JsonObject | None:
         """The object of kind `resource` named `name` controlled by the primary `key`."""
@@ -95,6 +112,11 @@ class ObjectView:
             if resource.matches(body) and body.get("metadata", {}).get("name") == name:
                 return body
         return None
+
+
+def _resource_version(body: JsonObject) -> str | None:
+    version: str | None = body.get("metadata", {}).get("resourceVersion")
+    return version
 
 
 class Controller:
