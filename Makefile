@@ -24,11 +24,11 @@ $(BIN)/.installed: pyproject.toml requirements-dev.lock requirements-build.lock
 setup: $(BIN)/.installed ## Create the virtualenv from the hash-pinned lock.
 
 .PHONY: binaries
-binaries: setup ## Find or build the control plane's binaries (a cold build takes minutes).
+binaries: setup ## Find or build every binary the tests use (a cold build takes minutes).
 	$(BIN)/python -m localcluster build
 
 .PHONY: cluster
-cluster: binaries ## Start the local control plane in the background (idempotent).
+cluster: setup ## Start the local control plane in the background (idempotent; builds on first use).
 	$(BIN)/python -m localcluster --state-dir $(STATE) up
 
 .PHONY: cluster-down
@@ -40,7 +40,7 @@ run: cluster ## Run the operator as its ServiceAccount against the local control
 	scripts/run-local.sh
 
 .PHONY: bench
-bench: binaries ## Measure the operator on a fresh local control plane; prints figures.
+bench: setup ## Measure the operator on a fresh local control plane; prints figures.
 	$(BIN)/python -m bench.operator_bench $(BENCH_ARGS)
 
 .PHONY: lint
