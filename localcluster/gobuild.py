@@ -208,6 +208,8 @@ def _write_bundle(target: Path, source: Path, patterns: Sequence[str]) -> None:
         for path in sorted(source.glob(pattern))
         if not path.name.startswith("kustomization")
     ]
+    if not documents:
+        raise BuildError(f"{source.name} holds no file matching {', '.join(patterns)}")
     target.write_text("\n---\n".join(documents) + "\n")
 
 
