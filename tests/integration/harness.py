@@ -132,8 +132,14 @@ def operator_environment(
     token = cluster.mint_token(
         OPERATOR_NAMESPACE, service_account, expiration_seconds=3600, bound_object=bound_object
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "SERVICEACCOUNT"))}
+    env = base_environment(watch_namespaces)
     env.update(cluster.write_serviceaccount_dir(folder, token, OPERATOR_NAMESPACE))
+    return env
+
+
+def base_environment(watch_namespaces: str) -> dict[str, str]:
+    """The operator's settings for a test, without any credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "SERVICEACCOUNT"))}
     env.update(
         {
             "WATCH_NAMESPACES": watch_namespaces,
