@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print("localcluster: not running")
         return 1
-    except (gobuild.BuildError, ClusterError, FileNotFoundError) as error:
+    except (gobuild.BuildError, ClusterError) as error:
         print(f"localcluster: {error}", file=sys.stderr)
         return 1
 

@@ -54,6 +54,15 @@ class ClusterAccess:
     def close(self) -> None:
         self.admin.close()
 
+    def client_for_token(self, token: str) -> httpx.Client:
+        """An HTTP client that authenticates with a bearer token, as a workload would."""
+        return httpx.Client(
+            base_url=self.cluster.server,
+            verify=self.cluster.tls_context(),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
     def request(self, method: str, path: str, body: JsonObject | None = None) -> JsonObject:
         """Send an admin request and return the decoded response; raise ApiError on failure."""
         response = self.admin.request(method, path, json=body)

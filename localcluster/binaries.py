@@ -100,19 +100,16 @@ def cache_folder(recipe: gobuild.Recipe) -> Path:
     return cache_root() / f"{recipe.name}-{recipe.version}-r{_RECIPE_REVISION}"
 
 
-def resolve(names: Iterable[str], *, build: bool = True) -> dict[str, Path]:
-    """Return a path for every named binary, building what is missing when `build` is true.
+def resolve(names: Iterable[str]) -> dict[str, Path]:
+    """Return a path for every named binary, building what is missing.
 
-    Raises `gobuild.BuildError` when a build fails, and `FileNotFoundError` when a binary is
-    missing and building is not allowed.
+    Raises `gobuild.BuildError` when a build fails.
     """
     found: dict[str, Path] = {}
     for name in names:
         component = COMPONENTS[name]
         path = _find_installed(component) or _find_cached(component)
         if path is None:
-            if not build:
-                raise FileNotFoundError(f"{name} is neither installed nor built yet")
             recipe = component.recipe()
             with _build_lock():
                 # Another process may have built it while this one waited for the lock.

@@ -19,15 +19,6 @@ def _unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _as_token(cluster: ClusterAccess, token: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=cluster.cluster.server,
-        verify=cluster.cluster.tls_context(),
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-
-
 def _eventually_status(client: httpx.Client, path: str, expected: int, timeout: float = 30) -> int:
     deadline = time.monotonic() + timeout
     status = client.get(path).status_code
@@ -44,7 +35,7 @@ def test_service_account_without_rules_is_forbidden_until_a_role_binds_it(
     cluster.create_service_account(namespace, name)
     token = cluster.mint_token(namespace, name)
     path = f"/api/v1/namespaces/{namespace}/configmaps"
-    with _as_token(cluster, token) as client:
+    with cluster.client_for_token(token) as client:
         before = client.get(path).status_code
         cluster.request(
             "POST",
@@ -80,7 +71,7 @@ def test_minted_token_authenticates_as_its_service_account(cluster: ClusterAcces
     cluster.create_service_account(namespace, name)
     token = cluster.mint_token(namespace, name, expiration_seconds=600)
     review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
-    with _as_token(cluster, token) as client:
+    with cluster.client_for_token(token) as client:
         response = client.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", json=review)
 
     assert response.status_code == 201
@@ -103,7 +94,7 @@ def test_token_bound_to_an_object_stops_working_once_the_object_is_deleted(
     token = cluster.mint_token(namespace, name, bound_object=bound)
     review_path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
     review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
-    with _as_token(cluster, token) as client:
+    with cluster.client_for_token(token) as client:
         while_bound = client.post(review_path, json=review).status_code
         cluster.request("DELETE", f"/api/v1/namespaces/{namespace}/secrets/anchor")
         deadline = time.monotonic() + 30
@@ -140,7 +131,7 @@ def test_audit_log_records_each_request_of_a_service_account(cluster: ClusterAcc
     namespace, name = _unique("audit"), "auditee"
     cluster.create_service_account(namespace, name)
     token = cluster.mint_token(namespace, name)
-    with _as_token(cluster, token) as client:
+    with cluster.client_for_token(token) as client:
         client.get(f"/api/v1/namespaces/{namespace}/pods")
     username = service_account_username(namespace, name)
 

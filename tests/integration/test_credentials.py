@@ -8,7 +8,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from localcluster.access import BoundObject, ClusterAccess, write_token
@@ -32,11 +31,7 @@ def _unique(prefix: str) -> str:
 
 
 def _token_status(cluster: ClusterAccess, token: str) -> int:
-    with httpx.Client(
-        base_url=cluster.cluster.server,
-        verify=cluster.cluster.tls_context(),
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
+    with cluster.client_for_token(token) as client:
         review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
         return client.post(
             "/apis/authentication.k8s.io/v1/selfsubjectreviews", json=review
